@@ -1,0 +1,16 @@
+"""course_lib: convolutional and residual networks from scratch, for the CNN course.
+
+One module per concept, named as the chapters name it:
+
+- ``conv``: convolution in 1D and 2D (naive, im2col, FFT), transposed convolution
+- ``pooling``: max/average pooling, unpooling, up-sampling
+- ``norm``: batch normalisation
+- ``receptive_field``: receptive-field arithmetic
+- ``models``: the networks of the course (SimpleCNN ... ResNet, DenseNet, U-Net)
+- ``data``: offline data sets, synthetic images
+- ``training``: seeding, ``fit`` and ``evaluate``
+- ``plots``, ``widgets``: figures and interactive demos for the chapters
+- ``grading``: helpers for the nbgrader exercises
+"""
+
+__version__ = "0.1.0"
