@@ -13,18 +13,17 @@ Two layers, as for every demo of the course:
 from __future__ import annotations
 
 import functools
-import io
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from course_lib.conv import conv2d, conv_output_size
 from course_lib.data import sample_image
 from course_lib.plots.images import show_image, show_matrix
+from course_lib.widgets._figure import FigureDemo
 
 __all__ = [
     "KERNELS",
@@ -207,13 +206,16 @@ def draw_conv_demo(
     return fig
 
 
-class ConvDemo(widgets.VBox):
+class ConvDemo(FigureDemo):
     """The widget of :func:`conv_demo`: controls, a one-line summary and the figure as a PNG.
 
     Attributes: ``image``, ``kernel``, ``padding`` (dropdowns), ``stride``, ``dilation``
-    (sliders), ``summary`` (HTML with the output size), ``view`` (the PNG) and
-    ``figure`` (the matplotlib figure last drawn, not managed by pyplot).
+    (sliders), and from :class:`~course_lib.widgets._figure.FigureDemo` ``summary`` (HTML
+    with the output size), ``view`` (the PNG) and ``figure`` (the matplotlib figure last
+    drawn, not managed by pyplot).
     """
+
+    error_prefix = "Cannot convolve:"
 
     def __init__(
         self,
@@ -231,29 +233,14 @@ class ConvDemo(widgets.VBox):
                                         description="padding")
         self.stride = widgets.IntSlider(value=stride, min=1, max=4, description="stride")
         self.dilation = widgets.IntSlider(value=dilation, min=1, max=4, description="dilation")
-        self.summary = widgets.HTML()
-        self.view = widgets.Image(format="png")
-        self.figure = Figure(figsize=(11, 3.9))
-        FigureCanvasAgg(self.figure)  # draw off-screen, outside pyplot: no stray copies in notebooks
-        controls = [self.image, self.kernel, self.padding, self.stride, self.dilation]
-        for control in controls:
-            control.observe(self._redraw, names="value")
-        super().__init__([widgets.HBox(controls[:3]), widgets.HBox(controls[3:]), self.summary, self.view])
-        self._redraw()
+        super().__init__([[self.image, self.kernel, self.padding], [self.stride, self.dilation]], figsize=(11, 3.9))
 
-    def _redraw(self, change: object = None) -> None:
-        """Draw the current state into ``figure`` and ``view``; a bad combination shows its error."""
-        try:
-            draw_conv_demo(self.image.value, self.kernel.value, self.stride.value, self.padding.value,
-                           self.dilation.value, fig=self.figure, size=self.size)
-        except ValueError as error:
-            self.summary.value = f"<b>Cannot convolve:</b> {error}"
-            return
-        out = self.figure.axes[2].images[0].get_array()  # (H_out, W_out)
-        self.summary.value = f"output size <b>{out.shape[0]} × {out.shape[1]}</b>"
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-        self.view.value = buffer.getvalue()
+    def draw(self, fig: Figure) -> str:
+        """Draw the current state with :func:`draw_conv_demo`; return the summary (the output size)."""
+        draw_conv_demo(self.image.value, self.kernel.value, self.stride.value, self.padding.value,
+                       self.dilation.value, fig=fig, size=self.size)
+        out = fig.axes[2].images[0].get_array()  # (H_out, W_out)
+        return f"output size <b>{out.shape[0]} × {out.shape[1]}</b>"
 
 
 def conv_demo(

@@ -16,19 +16,18 @@ works with a stride (it then means "half" padding, ``d(k - 1) / 2`` zeros on eac
 
 from __future__ import annotations
 
-import io
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from course_lib._validate import check_tensor
 from course_lib.conv import conv1d, conv_output_size
 from course_lib.data import load_mnist1d
 from course_lib.widgets.conv import resolve_padding
+from course_lib.widgets._figure import FigureDemo
 
 __all__ = [
     "SIGNAL_KERNELS",
@@ -213,13 +212,16 @@ def draw_conv1d_demo(
     return fig
 
 
-class Conv1dDemo(widgets.VBox):
+class Conv1dDemo(FigureDemo):
     """The widget of :func:`conv1d_demo`: controls, a one-line summary and the figure as a PNG.
 
     Attributes: ``index``, ``stride``, ``dilation`` (sliders), ``kernel``, ``padding``
-    (dropdowns), ``summary`` (HTML with the digit and the output length), ``view`` (the
-    PNG) and ``figure`` (the matplotlib figure last drawn, not managed by pyplot).
+    (dropdowns), and from :class:`~course_lib.widgets._figure.FigureDemo` ``summary`` (HTML
+    with the digit and the output length), ``view`` (the PNG) and ``figure`` (the
+    matplotlib figure last drawn, not managed by pyplot).
     """
+
+    error_prefix = "Cannot convolve:"
 
     def __init__(
         self,
@@ -236,30 +238,15 @@ class Conv1dDemo(widgets.VBox):
                                         description="padding")
         self.stride = widgets.IntSlider(value=stride, min=1, max=4, description="stride")
         self.dilation = widgets.IntSlider(value=dilation, min=1, max=4, description="dilation")
-        self.summary = widgets.HTML()
-        self.view = widgets.Image(format="png")
-        self.figure = Figure(figsize=(10, 4.6))
-        FigureCanvasAgg(self.figure)  # draw off-screen, outside pyplot: no stray copies in notebooks
-        controls = [self.index, self.kernel, self.padding, self.stride, self.dilation]
-        for control in controls:
-            control.observe(self._redraw, names="value")
-        super().__init__([widgets.HBox(controls[:3]), widgets.HBox(controls[3:]), self.summary, self.view])
-        self._redraw()
+        super().__init__([[self.index, self.kernel, self.padding], [self.stride, self.dilation]], figsize=(10, 4.6))
 
-    def _redraw(self, change: object = None) -> None:
-        """Draw the current state into ``figure`` and ``view``; a bad combination shows its error."""
-        try:
-            draw_conv1d_demo(self.index.value, self.kernel.value, self.stride.value, self.padding.value,
-                             self.dilation.value, fig=self.figure)
-        except ValueError as error:
-            self.summary.value = f"<b>Cannot convolve:</b> {error}"
-            return
-        length = len(self.figure.axes[0].lines[0].get_ydata())
-        length_out = len(self.figure.axes[2].lines[0].get_ydata())
-        self.summary.value = f"input length <b>{length}</b> → output length <b>{length_out}</b>"
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-        self.view.value = buffer.getvalue()
+    def draw(self, fig: Figure) -> str:
+        """Draw the current state with :func:`draw_conv1d_demo`; return the summary (the lengths)."""
+        draw_conv1d_demo(self.index.value, self.kernel.value, self.stride.value, self.padding.value,
+                         self.dilation.value, fig=fig)
+        length = len(fig.axes[0].lines[0].get_ydata())
+        length_out = len(fig.axes[2].lines[0].get_ydata())
+        return f"input length <b>{length}</b> → output length <b>{length_out}</b>"
 
 
 def conv1d_demo(

@@ -21,19 +21,18 @@ zeros come in. A positive ``shift_x`` moves the content to the right, a positive
 from __future__ import annotations
 
 import functools
-import io
 import math
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from course_lib.data import sample_image
 from course_lib.gabor import complex_cells, gabor_bank, simple_cells
 from course_lib.plots.images import show_image
+from course_lib.widgets._figure import FigureDemo
 
 __all__ = [
     "EQUIVARIANCE_IMAGES",
@@ -245,13 +244,14 @@ def draw_equivariance(
     return fig
 
 
-class EquivarianceDemo(widgets.VBox):
+class EquivarianceDemo(FigureDemo):
     """The widget of :func:`equivariance_demo`: controls, a one-line summary and the figure as a PNG.
 
     Attributes: ``shift_x``, ``shift_y`` (sliders), ``theta`` (orientation slider in
-    degrees), ``pool_size`` and ``image`` (dropdowns), ``summary`` (HTML with the
-    changes), ``view`` (the PNG) and ``figure`` (the matplotlib figure last drawn, not
-    managed by pyplot).
+    degrees), ``pool_size`` and ``image`` (dropdowns), and from
+    :class:`~course_lib.widgets._figure.FigureDemo` ``summary`` (HTML with the changes),
+    ``view`` (the PNG) and ``figure`` (the matplotlib figure last drawn, not managed by
+    pyplot).
     """
 
     def __init__(
@@ -270,30 +270,15 @@ class EquivarianceDemo(widgets.VBox):
                                          description="orientation°")
         self.pool_size = widgets.Dropdown(options=list(POOL_SIZES), value=pool_size, description="pool")
         self.image = widgets.Dropdown(options=list(EQUIVARIANCE_IMAGES), value=image_name, description="image")
-        self.summary = widgets.HTML()
-        self.view = widgets.Image(format="png")
-        self.figure = Figure(figsize=(12, 3.4))
-        FigureCanvasAgg(self.figure)  # draw off-screen, outside pyplot: no stray copies in notebooks
-        controls = [self.shift_x, self.shift_y, self.theta, self.pool_size, self.image]
-        for control in controls:
-            control.observe(self._redraw, names="value")
-        super().__init__([widgets.HBox(controls[:3]), widgets.HBox(controls[3:]), self.summary, self.view])
-        self._redraw()
+        super().__init__([[self.shift_x, self.shift_y, self.theta], [self.pool_size, self.image]], figsize=(12, 3.4))
 
-    def _redraw(self, change: object = None) -> None:
-        """Draw the current state into ``figure`` and ``view``; a bad combination shows its error."""
-        try:
-            draw_equivariance(self.image.value, self.shift_x.value, self.shift_y.value, self.theta.value,
-                              self.pool_size.value, fig=self.figure, size=self.size)
-        except ValueError as error:
-            self.summary.value = f"<b>Cannot draw:</b> {error}"
-            return
-        feature, aligned, pooled = (bar.get_height() for bar in self.figure.axes[3].patches)
-        self.summary.value = (f"relative change: feature map <b>{feature:.2f}</b> "
-                              f"(moved back: {aligned:.2g}), pooled map <b>{pooled:.2f}</b>")
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-        self.view.value = buffer.getvalue()
+    def draw(self, fig: Figure) -> str:
+        """Draw the current state with :func:`draw_equivariance`; return the summary (the changes)."""
+        draw_equivariance(self.image.value, self.shift_x.value, self.shift_y.value, self.theta.value,
+                          self.pool_size.value, fig=fig, size=self.size)
+        feature, aligned, pooled = (bar.get_height() for bar in fig.axes[3].patches)
+        return (f"relative change: feature map <b>{feature:.2f}</b> "
+                f"(moved back: {aligned:.2g}), pooled map <b>{pooled:.2f}</b>")
 
 
 def equivariance_demo(

@@ -13,15 +13,14 @@ Two layers, as for every demo of the course:
 
 from __future__ import annotations
 
-import io
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch
 
 from course_lib.complexity import LayerCost, inception_cost, inception_totals
+from course_lib.widgets._figure import FigureDemo
 
 __all__ = ["INCEPTION_3A", "draw_inception", "InceptionDemo", "inception_demo"]
 
@@ -167,13 +166,14 @@ def draw_inception(
     return fig
 
 
-class InceptionDemo(widgets.VBox):
+class InceptionDemo(FigureDemo):
     """The widget of :func:`inception_demo`: sliders, a summary line and the figure as a PNG.
 
     Attributes: one ``IntSlider`` per argument of :func:`draw_inception` (``in_channels``,
     ``ch1x1``, ``ch3x3red``, ``ch3x3``, ``ch5x5red``, ``ch5x5``, ``pool_proj``, ``size``),
-    the ``reductions`` checkbox, ``summary`` (HTML with the totals), ``view`` (the PNG) and
-    ``figure`` (the matplotlib figure last drawn, not managed by pyplot).
+    the ``reductions`` checkbox, and from :class:`~course_lib.widgets._figure.FigureDemo`
+    ``summary`` (HTML with the totals), ``view`` (the PNG) and ``figure`` (the matplotlib
+    figure last drawn, not managed by pyplot).
     """
 
     def __init__(self, reductions: bool = True, **widths: int) -> None:
@@ -197,17 +197,9 @@ class InceptionDemo(widgets.VBox):
         self.ch5x5 = slider("ch5x5", 1, 256)
         self.pool_proj = slider("pool_proj", 1, 512)
         self.reductions = widgets.Checkbox(value=reductions, description="1×1 reductions")
-        self.summary = widgets.HTML()
-        self.view = widgets.Image(format="png")
-        self.figure = Figure(figsize=(12, 4.6))
-        FigureCanvasAgg(self.figure)  # draw off-screen, outside pyplot: no stray copies in notebooks
-        controls = [self.in_channels, self.size, self.reductions, self.ch1x1, self.ch3x3red, self.ch3x3,
-                    self.ch5x5red, self.ch5x5, self.pool_proj]
-        for control in controls:
-            control.observe(self._redraw, names="value")
-        super().__init__([widgets.HBox(controls[:3]), widgets.HBox(controls[3:6]), widgets.HBox(controls[6:]),
-                          self.summary, self.view])
-        self._redraw()
+        rows = [[self.in_channels, self.size, self.reductions], [self.ch1x1, self.ch3x3red, self.ch3x3],
+                [self.ch5x5red, self.ch5x5, self.pool_proj]]
+        super().__init__(rows, figsize=(12, 4.6), tight=False)  # the figure lays itself out: keep its size
 
     def values(self) -> dict[str, int | bool]:
         """The current arguments of :func:`draw_inception`."""
@@ -223,23 +215,20 @@ class InceptionDemo(widgets.VBox):
             "reductions": self.reductions.value,
         }
 
-    def _redraw(self, change: object = None) -> None:
-        """Draw the current state into ``figure``, ``summary`` and ``view``."""
+    def draw(self, fig: Figure) -> str:
+        """Draw the current state with :func:`draw_inception`; return the summary (totals and savings)."""
         v = self.values()
-        draw_inception(**v, fig=self.figure)
+        draw_inception(**v, fig=fig)
         widths = [v[k] for k in ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")]
         totals = {r: inception_totals(inception_cost(v["in_channels"], v["size"], *widths, reductions=r))
                   for r in (True, False)}
         now = totals[bool(v["reductions"])]
         ratio = totals[False]["macs"] / totals[True]["macs"]
-        self.summary.value = (
+        return (
             f"output <b>{now['out_channels']:,}</b> channels, <b>{now['params']:,}</b> parameters, "
             f"<b>{now['macs']:,}</b> multiply-adds; the reductions divide the multiply-adds by "
             f"<b>{ratio:.2f}</b>"
         )
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80)
-        self.view.value = buffer.getvalue()
 
 
 def inception_demo(reductions: bool = True, **widths: int) -> InceptionDemo:

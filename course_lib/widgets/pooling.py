@@ -25,7 +25,6 @@ zero, so this equals :func:`shift_image` with zeros coming in.
 from __future__ import annotations
 
 import functools
-import io
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -33,12 +32,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from course_lib.data import sample_image
 from course_lib.pooling import avg_pool2d, max_pool2d, pool_output_size
+from course_lib.widgets._figure import FigureDemo
 
 __all__ = [
     "POOLING_TYPES",
@@ -332,14 +331,17 @@ def draw_pooling(
     return fig
 
 
-class PoolingDemo(widgets.VBox):
+class PoolingDemo(FigureDemo):
     """The widget of :func:`pooling_demo`: controls, a one-line summary and the figure as a PNG.
 
     Attributes: ``pool_type`` and ``input_name`` (dropdowns), ``kernel_size``, ``stride``,
-    ``shift_y``, ``shift_x`` (sliders), ``summary`` (HTML with the count of unchanged
-    values), ``view`` (the PNG) and ``figure`` (the matplotlib figure last drawn, not
-    managed by pyplot).
+    ``shift_y``, ``shift_x`` (sliders), and from
+    :class:`~course_lib.widgets._figure.FigureDemo` ``summary`` (HTML with the count of
+    unchanged values), ``view`` (the PNG) and ``figure`` (the matplotlib figure last
+    drawn, not managed by pyplot).
     """
+
+    error_prefix = "Cannot pool:"
 
     def __init__(
         self,
@@ -358,30 +360,16 @@ class PoolingDemo(widgets.VBox):
                                         description="stride")
         self.shift_y = widgets.IntSlider(value=shift_y, min=-m, max=m, description="shift down")
         self.shift_x = widgets.IntSlider(value=shift_x, min=-m, max=m, description="shift right")
-        self.summary = widgets.HTML()
-        self.view = widgets.Image(format="png")
-        self.figure = Figure(figsize=(11, 3.9))
-        FigureCanvasAgg(self.figure)  # draw off-screen, outside pyplot: no stray copies in notebooks
-        controls = [self.pool_type, self.kernel_size, self.stride, self.input_name, self.shift_y, self.shift_x]
-        for control in controls:
-            control.observe(self._redraw, names="value")
-        super().__init__([widgets.HBox(controls[:3]), widgets.HBox(controls[3:]), self.summary, self.view])
-        self._redraw()
+        rows = [[self.pool_type, self.kernel_size, self.stride], [self.input_name, self.shift_y, self.shift_x]]
+        super().__init__(rows, figsize=(11, 3.9))
 
-    def _redraw(self, change: object = None) -> None:
-        """Draw the current state into ``figure`` and ``view``; a bad combination shows its error."""
-        try:
-            draw_pooling(self.pool_type.value, self.kernel_size.value, self.stride.value, self.shift_y.value,
-                         self.shift_x.value, self.input_name.value, fig=self.figure)
-        except ValueError as error:
-            self.summary.value = f"<b>Cannot pool:</b> {error}"
-            return
-        total = self.figure.axes[2].images[0].get_array().size
-        changed = len(self.figure.axes[2].patches)
-        self.summary.value = f"<b>{total - changed} of {total}</b> pooled values unchanged by the shift"
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-        self.view.value = buffer.getvalue()
+    def draw(self, fig: Figure) -> str:
+        """Draw the current state with :func:`draw_pooling`; return the summary (values kept by the shift)."""
+        draw_pooling(self.pool_type.value, self.kernel_size.value, self.stride.value, self.shift_y.value,
+                     self.shift_x.value, self.input_name.value, fig=fig)
+        total = fig.axes[2].images[0].get_array().size
+        changed = len(fig.axes[2].patches)
+        return f"<b>{total - changed} of {total}</b> pooled values unchanged by the shift"
 
 
 def pooling_demo(

@@ -14,20 +14,19 @@ Two layers, as for every demo of the course:
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
 
 from course_lib.conv import conv_output_size
 from course_lib.plots.receptive_field import show_field_grid
 from course_lib.receptive_field import RFInfo, receptive_field
+from course_lib.widgets._figure import FigureDemo
 
 __all__ = [
     "DEMO_STACK",
@@ -205,15 +204,20 @@ def draw_receptive_field(
     return fig
 
 
-class ReceptiveFieldDemo(widgets.VBox):
+class ReceptiveFieldDemo(FigureDemo):
     """The widget of :func:`receptive_field_demo`.
 
     Attributes: ``depth`` (slider, number of layers used), ``kernels``, ``strides``,
     ``dilations`` (one slider per layer each), ``row`` and ``col`` (the output unit;
     their maximum follows the output size and they return to the centre when the layers
-    change), ``summary`` (HTML), ``view`` (the PNG) and ``figure`` (the matplotlib figure
-    last drawn, not managed by pyplot).
+    change), and from :class:`~course_lib.widgets._figure.FigureDemo` ``summary`` (HTML),
+    ``view`` (the PNG) and ``figure`` (the matplotlib figure last drawn, not managed by
+    pyplot).
     """
+
+    # The unit sliders always lie inside the output, so the only state that cannot be
+    # drawn is a stack whose kernel no longer fits the shrunken feature map.
+    error_prefix = "Cannot build this stack:"
 
     def __init__(self, layers: Sequence[Layer] = DEMO_STACK, input_size: int = 32, max_layers: int = 3) -> None:
         checked = _layers(layers)
@@ -231,56 +235,48 @@ class ReceptiveFieldDemo(widgets.VBox):
                           for i, (_, _, d) in enumerate(padded)]
         self.row = widgets.IntSlider(value=0, min=0, max=0, description="unit row")
         self.col = widgets.IntSlider(value=0, min=0, max=0, description="unit col")
-        self.summary = widgets.HTML()
-        self.view = widgets.Image(format="png")
-        self.figure = Figure(figsize=(10, 5.6))
-        FigureCanvasAgg(self.figure)  # draw off-screen, outside pyplot: no stray copies in notebooks
-        self._busy = False
+        try:
+            self._centre_unit()
+        except ValueError:
+            pass  # the first drawing shows the error
         for control in [self.depth, *self.kernels, *self.strides, *self.dilations]:
             control.observe(self._layers_changed, names="value")
-        for control in (self.row, self.col):
-            control.observe(self._redraw, names="value")
-        rows = [widgets.HBox([k, s, d]) for k, s, d in zip(self.kernels, self.strides, self.dilations)]
-        super().__init__([self.depth, *rows, widgets.HBox([self.row, self.col]), self.summary, self.view])
-        self._layers_changed()
+        rows = [[self.depth], *([k, s, d] for k, s, d in zip(self.kernels, self.strides, self.dilations)),
+                [self.row, self.col]]
+        super().__init__(rows, figsize=(10, 5.6), observe=[self.row, self.col])
 
     def layers(self) -> list[Layer]:
         """The ``(kernel, stride, dilation)`` triples the controls describe."""
         return [(k.value, s.value, d.value) for k, s, d in
                 zip(self.kernels, self.strides, self.dilations)][: self.depth.value]
 
-    def _layers_changed(self, change: object = None) -> None:
-        """New layers: recompute the output size, centre the unit sliders, redraw."""
-        try:
-            out_size = stack_output_size(self.layers(), self.input_size)
-        except ValueError as error:
-            self.summary.value = f"<b>Cannot build this stack:</b> {error}"
-            return
-        self._busy = True  # moving the unit sliders must not redraw once per slider
-        try:
+    def _centre_unit(self) -> None:
+        """Fit the unit sliders to the output size of the layers and put them at its centre.
+
+        Raises ``ValueError`` (sliders untouched) when the stack does not fit the input.
+        """
+        out_size = stack_output_size(self.layers(), self.input_size)
+        with self.hold_redraw():  # moving the unit sliders must not redraw once per slider
             for slider in (self.row, self.col):
                 slider.max = max(slider.max, out_size - 1)
                 slider.value = out_size // 2
                 slider.max = out_size - 1
-        finally:
-            self._busy = False
-        self._redraw()
 
-    def _redraw(self, change: object = None) -> None:
-        """Draw the current state into ``figure`` and ``view``."""
-        if self._busy:
-            return
+    def _layers_changed(self, change: object = None) -> None:
+        """New layers: recompute the output size, centre the unit sliders, redraw."""
         try:
-            draw_receptive_field(self.layers(), (self.row.value, self.col.value), self.input_size, fig=self.figure)
+            self._centre_unit()
         except ValueError as error:
-            self.summary.value = f"<b>Cannot draw:</b> {error}"
+            self.show_error(error)
             return
+        self.redraw()
+
+    def draw(self, fig: Figure) -> str:
+        """Draw the current state with :func:`draw_receptive_field`; return the summary."""
+        draw_receptive_field(self.layers(), (self.row.value, self.col.value), self.input_size, fig=fig)
         last = _geometry(self.layers())[-1]
-        self.summary.value = (f"receptive field <b>{last.size} × {last.size}</b>, jump {last.jump}, "
-                              f"output <b>{self.row.max + 1} × {self.col.max + 1}</b>")
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-        self.view.value = buffer.getvalue()
+        return (f"receptive field <b>{last.size} × {last.size}</b>, jump {last.jump}, "
+                f"output <b>{self.row.max + 1} × {self.col.max + 1}</b>")
 
 
 def receptive_field_demo(
