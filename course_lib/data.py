@@ -63,13 +63,15 @@ def _stratified_split(labels: np.ndarray, test_size: int, seed: int) -> tuple[np
     """Indices ``(train_idx, test_idx)`` of a stratified split with ``test_size`` test examples.
 
     labels: (N,) integer class labels. Every class keeps its share of the data in
-    both parts (up to rounding). Deterministic for a given ``seed``.
+    both parts (up to rounding). Deterministic for a given ``seed``. The indices come
+    in a shuffled order: the source files are sorted by class, and a learner who takes
+    the first few examples should see every class, not only zeros.
     """
     from sklearn.model_selection import train_test_split
 
     idx = np.arange(len(labels))  # (N,)
     train_idx, test_idx = train_test_split(idx, test_size=test_size, stratify=labels, random_state=seed)
-    return np.sort(train_idx), np.sort(test_idx)
+    return train_idx, test_idx
 
 
 def _check_int(value: object, name: str, minimum: int) -> int:
@@ -141,7 +143,7 @@ def load_mnist_subset(normalize: bool = False) -> tuple[TensorDataset, TensorDat
         ``(train, test)`` TensorDatasets of ``(image, label)``: images float32
         ``(N, 1, 28, 28)`` in ``[0, 1]`` (or standardised), labels int64 ``(N,)``,
         ``N = 4000`` and ``1000``. The split is stratified (400 / 100 digits of each
-        class) and fixed. The file is read once per session; every call returns new
+        class), fixed, and in a shuffled order. The file is read once per session; every call returns new
         tensors, so changing them in place does not change later calls.
     """
     x_train, y_train, x_test, y_test = _mnist_split()

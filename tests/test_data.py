@@ -390,3 +390,10 @@ def test_torchvision_dataset_reads_local_files(tmp_path) -> None:
 def test_torchvision_dataset_unknown_name(tmp_path) -> None:
     with pytest.raises(ValueError, match="CIFAR10"):
         D.torchvision_dataset("ImageNet", tmp_path)
+
+
+def test_mnist_subset_is_not_sorted_by_class():
+    """The source file is sorted by class; the first examples of each part must mix classes."""
+    train, test = D.load_mnist_subset()
+    assert len(torch.unique(train.tensors[1][:100])) == 10
+    assert len(torch.unique(test.tensors[1][:100])) == 10
