@@ -18,7 +18,6 @@ Each example contributes one value to the channel, as in a 1x1 feature map; with
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 
@@ -26,10 +25,10 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from course_lib.norm import batch_norm
+from course_lib.widgets._figure import FigureDemo
 
 __all__ = [
     "BATCH_SIZES",
@@ -274,13 +273,13 @@ def draw_batchnorm(
     return fig
 
 
-class BatchNormDemo(widgets.VBox):
+class BatchNormDemo(FigureDemo):
     """The widget of :func:`batchnorm_demo`: controls, a one-line summary and the figure as a PNG.
 
     Attributes: ``batch_size`` (selection slider over :data:`BATCH_SIZES`), ``mean``,
     ``scale``, ``skew`` (float sliders), ``mode`` (toggle buttons ``"train"``/``"eval"``),
-    ``summary`` (HTML), ``view`` (the PNG) and ``figure`` (the matplotlib figure last drawn,
-    not managed by pyplot).
+    and from :class:`~course_lib.widgets._figure.FigureDemo` ``summary`` (HTML), ``view``
+    (the PNG) and ``figure`` (the matplotlib figure last drawn, not managed by pyplot).
     """
 
     def __init__(
@@ -300,25 +299,15 @@ class BatchNormDemo(widgets.VBox):
         self.scale = widgets.FloatSlider(value=scale, min=0.1, max=5.0, step=0.1, description="scale")
         self.skew = widgets.FloatSlider(value=skew, min=-1.0, max=1.0, step=0.1, description="skew")
         self.mode = widgets.ToggleButtons(options=["train", "eval"], value=mode, description="mode")
-        self.summary = widgets.HTML()
-        self.view = widgets.Image(format="png")
-        self.figure = Figure(figsize=(11, 3.4))
-        FigureCanvasAgg(self.figure)  # draw off-screen, outside pyplot: no stray copies in notebooks
-        controls = [self.batch_size, self.mode, self.mean, self.scale, self.skew]
-        for control in controls:
-            control.observe(self._redraw, names="value")
-        super().__init__([widgets.HBox(controls[:2]), widgets.HBox(controls[2:]), self.summary, self.view])
-        self._redraw()
+        rows = [[self.batch_size, self.mode], [self.mean, self.scale, self.skew]]
+        super().__init__(rows, figsize=(11, 3.4))
 
-    def _redraw(self, change: object = None) -> None:
-        """Draw the current state into ``figure`` and ``view``; summarise the probe's spread."""
+    def draw(self, fig: Figure) -> str:
+        """Draw the current state into ``fig``; return a summary of the probe's spread."""
         draw_batchnorm(self.batch_size.value, self.mean.value, self.scale.value, self.skew.value,
-                       self.mode.value, self.num_batches, fig=self.figure)
-        probe_title = self.figure.axes[2].get_title().replace("\n", ", ")
-        self.summary.value = f"{self.mode.value} mode, batch size {self.batch_size.value}: <b>{probe_title}</b>"
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-        self.view.value = buffer.getvalue()
+                       self.mode.value, self.num_batches, fig=fig)
+        probe_title = fig.axes[2].get_title().replace("\n", ", ")
+        return f"{self.mode.value} mode, batch size {self.batch_size.value}: <b>{probe_title}</b>"
 
 
 def batchnorm_demo(
