@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -29,13 +25,6 @@ from course_lib.plots.images import (
     show_matrix,
     to_numpy,
 )
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    """Close every figure a test made."""
-    yield
-    plt.close("all")
 
 
 def test_names_are_exported_by_the_package():

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 import course_lib.plots as plots_package
 from course_lib.plots.architectures import plot_error_history, plot_model_costs
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_names_are_exported_by_the_package():

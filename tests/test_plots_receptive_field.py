@@ -6,10 +6,7 @@ A field ``((r0, r1), (c0, c1))`` must be drawn along the outer edges of its pixe
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
+import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -17,12 +14,6 @@ from matplotlib.patches import Rectangle
 
 import course_lib.plots as plots_package
 from course_lib.plots.receptive_field import field_rectangle, show_field_grid
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def _random_field(rng: np.random.Generator, height: int, width: int) -> tuple[tuple[int, int], tuple[int, int]]:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -13,12 +9,6 @@ import torch
 
 import course_lib.plots as plots_package
 from course_lib.plots.resnet import plot_gate_values, plot_gradient_norms, plot_loss_curves
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_names_are_exported_by_the_package():

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -14,12 +10,6 @@ import torch
 import course_lib.plots as plots
 import course_lib.plots.signals as signals_module
 from course_lib.plots.signals import show_signals
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def _visible(fig):

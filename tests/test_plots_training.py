@@ -8,10 +8,6 @@ checked too.
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -21,12 +17,6 @@ import course_lib.plots as plots
 from course_lib.models import SimpleCNN
 from course_lib.plots.training import generalization_table, plot_generalization
 from course_lib.training import History, fit
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def _history(best_epoch: int, epochs: int, train_acc: float, test_acc: float, seconds: float = 0.5) -> History:

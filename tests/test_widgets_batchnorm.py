@@ -7,10 +7,6 @@ histograms of those numbers; the widget must redraw when its controls change.
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import math
 
 import matplotlib.pyplot as plt
@@ -31,12 +27,6 @@ from course_lib.widgets.batchnorm import (
 
 EPS = 1e-5  # torch's default, used by the demo
 BINS = np.linspace(-4.0, 4.0, 49)  # the demo's output bins, documented in draw_batchnorm
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def _bar_heights(ax, count: int) -> np.ndarray:

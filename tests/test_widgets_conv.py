@@ -6,10 +6,6 @@ The pure drawing function must draw what ``course_lib.conv.conv2d`` and
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -31,12 +27,6 @@ from course_lib.widgets.conv import (
 )
 
 SIZE = 48  # small photos keep the tests fast
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def _drawn_output(fig) -> np.ndarray:

@@ -7,10 +7,6 @@ the widget must redraw when its controls change.
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -30,12 +26,6 @@ from course_lib.widgets.conv1d import (
     draw_conv1d_demo,
     window_centres,
 )
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

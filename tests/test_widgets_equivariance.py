@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -34,12 +30,6 @@ from course_lib.widgets.equivariance import (
 
 SIZE = 48  # small windows keep the tests fast
 K, SIGMA, WAVELENGTH, GAMMA = 11, 2.0, 5.0, 0.5  # the demo's filter, as documented
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def _filters(theta_degrees: float) -> torch.Tensor:

@@ -6,10 +6,7 @@ import io
 import struct
 
 import ipywidgets as widgets
-import matplotlib
-
-matplotlib.use("Agg")
-
+import matplotlib.colors
 import matplotlib.image as mpimg
 import matplotlib.pyplot as plt
 import numpy as np

@@ -7,10 +7,6 @@ The widget must redraw when its controls change.
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import random
 
 import matplotlib.pyplot as plt
@@ -24,12 +20,6 @@ import course_lib.widgets as widgets_package
 from course_lib.widgets.inception import INCEPTION_3A, InceptionDemo, draw_inception, inception_demo
 
 WIDTH_NAMES = ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def reference(in_channels, size, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj, reductions):

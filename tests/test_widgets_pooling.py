@@ -7,10 +7,6 @@ must redraw when its controls change.
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -31,12 +27,6 @@ from course_lib.widgets.pooling import (
     shift_image,
     subsample2d,
 )
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def _drawn(fig, panel: int) -> np.ndarray:

@@ -8,10 +8,6 @@ the stack) and against ``empirical_receptive_field``; the drawn box against
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -31,12 +27,6 @@ from course_lib.widgets.receptive_field import (
     receptive_field_demo,
     stack_output_size,
 )
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def _random_stack(seed: int) -> tuple[list[tuple[int, int, int]], int]:

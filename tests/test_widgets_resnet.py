@@ -7,10 +7,6 @@ must redraw when its controls change.
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -20,12 +16,6 @@ import course_lib.widgets as widgets_package
 from course_lib.data import load_mnist_subset
 from course_lib.gradients import init_gradient_profile
 from course_lib.widgets.resnet import DEPTHS, ResNetDemo, demo_batch, draw_resnet, resnet_demo
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")
