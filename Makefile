@@ -12,8 +12,10 @@ BIN    := $(CURDIR)/$(VENV)/bin
 STAMP  := $(VENV)/.installed
 # nbgrader shells out to alembic, jupyter-book to jupyter: put the venv first on PATH.
 export PATH := $(BIN):$(PATH)
-# The book build and the tests must not depend on a display.
-export MPLBACKEND := Agg
+# Notebook kernels must use matplotlib's inline backend, or the book has no figures:
+# never pass a non-interactive MPLBACKEND (e.g. Agg from a CI environment) down to them.
+# The tests choose Agg for themselves (tests/conftest.py).
+unexport MPLBACKEND
 PYTEST_ARGS ?=
 
 .PHONY: venv test test-fast book release bench strip clean

@@ -34,8 +34,10 @@ def execution_times(page: pathlib.Path) -> dict[str, tuple[float, str]]:
 
 @pytest.mark.slow
 def test_book_builds_with_every_chapter_executed():
-    env = dict(os.environ, PATH=f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               MPLBACKEND="Agg")
+    env = dict(os.environ, PATH=f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    # The kernels must pick matplotlib's inline backend themselves: with MPLBACKEND=Agg
+    # inherited from the environment, every figure would silently vanish from the book.
+    env.pop("MPLBACKEND", None)
     result = subprocess.run(
         [str(pathlib.Path(sys.executable).parent / "jupyter-book"), "build", ".", "--all", "-W", "--keep-going"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600,
