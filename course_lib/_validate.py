@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import torch
 
 IntPair = int | tuple[int, int]
@@ -57,3 +58,14 @@ def check_non_negative(values: Sequence[int], name: str) -> None:
     """Every entry of ``values`` must be >= 0 (paddings)."""
     if any(v < 0 for v in values):
         raise ValueError(f"{name} must be non-negative, got {tuple(values)}")
+
+
+def check_int(value: object, name: str, minimum: int | None = None) -> int:
+    """``value`` must be an integer (Python or NumPy, never a bool), at least ``minimum``
+    if given; return it as a Python int (sizes, counts, channel numbers)."""
+    bound = "" if minimum is None else f" >= {minimum}"
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an int{bound}, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be an int{bound}, got {value!r}")
+    return int(value)

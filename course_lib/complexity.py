@@ -36,16 +36,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from course_lib._validate import check_positive, pair
+from course_lib._validate import check_int, check_positive, pair
 
 __all__ = ["conv2d_macs", "count_macs", "layer_table", "LayerCost", "inception_cost", "inception_totals"]
-
-
-def _check_count(value: object, name: str, minimum: int = 1) -> int:
-    """``value`` must be an int >= ``minimum`` (bools rejected); return it."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return value
 
 
 def conv2d_macs(
@@ -65,9 +58,9 @@ def conv2d_macs(
 
     Returns: the number of multiply-adds (an ``int``), biases not counted.
     """
-    _check_count(in_channels, "in_channels")
-    _check_count(out_channels, "out_channels")
-    _check_count(groups, "groups")
+    check_int(in_channels, "in_channels", 1)
+    check_int(out_channels, "out_channels", 1)
+    check_int(groups, "groups", 1)
     kh, kw = pair(kernel_size, "kernel_size")
     check_positive((kh, kw), "kernel_size")
     h, w = pair(output_size, "output_size")
@@ -266,7 +259,7 @@ def inception_cost(
         (pool_proj, "pool_proj"),
         (kernel5x5, "kernel5x5"),
     ]:
-        _check_count(value, name)
+        check_int(value, name, 1)
     h, w = pair(size, "size")
     check_positive((h, w), "size")
 

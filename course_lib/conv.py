@@ -44,7 +44,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from course_lib._validate import IntPair, check_non_negative, check_positive, check_tensor, pair, shape_of
+from course_lib._validate import IntPair, check_int, check_non_negative, check_positive, check_tensor, pair, shape_of
 
 __all__ = [
     "conv_output_size",
@@ -69,13 +69,6 @@ _PADDING_MODES = ("valid", "same", "full")
 # ----------------------------------------------------------------------------
 # Output size and argument checks
 # ----------------------------------------------------------------------------
-
-
-def _check_int(value: object, name: str) -> int:
-    """``value`` must be a plain int (not a bool, not a float)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an int, got {value!r}")
-    return value
 
 
 def _string_pads(mode: str, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
@@ -124,11 +117,11 @@ def conv_output_size(
             or a kernel larger than the padded input (the message shows the numbers).
     """
     for value, name in ((size, "size"), (kernel_size, "kernel_size"), (stride, "stride"), (dilation, "dilation")):
-        check_positive([_check_int(value, name)], name)
+        check_positive([check_int(value, name)], name)
     if isinstance(padding, str):
         pads = _string_pads(padding, kernel_size, stride, dilation)
     else:
-        check_non_negative([_check_int(padding, "padding")], "padding")
+        check_non_negative([check_int(padding, "padding")], "padding")
         pads = (padding, padding)
     return _output_length(size, kernel_size, stride, pads, dilation)
 
@@ -137,7 +130,7 @@ def _single(value: int | Sequence[int], name: str) -> tuple[int]:
     """Turn an int or a 1-tuple into a 1-tuple (stride, padding, dilation of conv1d)."""
     if isinstance(value, (tuple, list)) and len(value) == 1:
         value = value[0]
-    return (_check_int(value, name),)
+    return (check_int(value, name),)
 
 
 def _conv_args(
@@ -531,7 +524,7 @@ def circulant(w: torch.Tensor | Sequence[float], n: int) -> torch.Tensor:
         ``(n, n)`` tensor with the dtype of ``w`` (default dtype for a list of numbers).
     """
     w = _as_vector(w, "w")
-    n = _check_int(n, "n")
+    n = check_int(n, "n")
     if n < 1 or w.shape[0] > n:
         raise ValueError(f"n must be >= len(w) >= 1: w has shape {shape_of(w)}, n = {n}")
     w_padded = F.pad(w, [0, n - w.shape[0]])  # (n,)
@@ -579,8 +572,8 @@ def conv2d_params(in_channels: int, out_channels: int, kernel_size: IntPair, bia
     Returns:
         The count, equal to ``sum(p.numel() for p in nn.Conv2d(...).parameters())``.
     """
-    c_in = _check_int(in_channels, "in_channels")
-    c_out = _check_int(out_channels, "out_channels")
+    c_in = check_int(in_channels, "in_channels")
+    c_out = check_int(out_channels, "out_channels")
     check_positive((c_in,), "in_channels")
     check_positive((c_out,), "out_channels")
     kH, kW = pair(kernel_size, "kernel_size")

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, TensorDataset
 
-from course_lib._validate import IntPair, check_positive, pair
+from course_lib._validate import IntPair, check_int, check_positive, pair
 
 __all__ = [
     "load_mnist_subset",
@@ -72,15 +72,6 @@ def _stratified_split(labels: np.ndarray, test_size: int, seed: int) -> tuple[np
     idx = np.arange(len(labels))  # (N,)
     train_idx, test_idx = train_test_split(idx, test_size=test_size, stratify=labels, random_state=seed)
     return train_idx, test_idx
-
-
-def _check_int(value: object, name: str, minimum: int) -> int:
-    """``value`` must be an int >= ``minimum``; return it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _check_range(value: Sequence[float], name: str) -> tuple[float, float]:
@@ -199,7 +190,7 @@ def load_mnist1d(seed: int = MNIST1D_SEED) -> tuple[TensorDataset, TensorDataset
         ``(train, test)`` TensorDatasets of ``(x, y)``: x float32 ``(N, 1, 40)``
         (standardised by the generator), y int64 ``(N,)``, ``N = 4000`` and ``1000``.
     """
-    seed = _check_int(seed, "seed", 0)
+    seed = check_int(seed, "seed", 0)
     x_train, y_train, x_test, y_test = _mnist1d_arrays(seed)
     return (
         TensorDataset(x_train.clone(), y_train.clone()),
@@ -625,9 +616,9 @@ def make_shapes(
         ``labels`` int64 ``(n,)``, ``boxes`` float32 ``(n, 4)`` as ``(x0, y0, x1, y1)``,
         ``masks`` bool ``(n, size, size)`` and ``class_names``.
     """
-    n = _check_int(n, "n", 1)
-    size = _check_int(size, "size", 16)
-    num_classes = _check_int(num_classes, "num_classes", 2)
+    n = check_int(n, "n", 1)
+    size = check_int(size, "size", 16)
+    num_classes = check_int(num_classes, "num_classes", 2)
     if num_classes > len(SHAPE_NAMES):
         raise ValueError(f"num_classes must be <= {len(SHAPE_NAMES)} (the kinds in SHAPE_NAMES), got {num_classes}")
     if not float(noise) >= 0:
@@ -750,8 +741,8 @@ def make_cells(
     """
     from scipy.ndimage import gaussian_filter
 
-    n = _check_int(n, "n", 1)
-    size = _check_int(size, "size", 16)
+    n = check_int(n, "n", 1)
+    size = check_int(size, "size", 16)
     c_lo, c_hi = _check_range(num_cells, "num_cells")
     if c_lo != int(c_lo) or c_hi != int(c_hi) or c_hi < 1:
         raise ValueError(f"num_cells must be a pair of ints (low, high) with high >= 1, got {num_cells!r}")

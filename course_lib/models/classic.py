@@ -12,8 +12,8 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from course_lib._validate import shape_of
-from course_lib.models.simple import _check_images, _check_int, _check_probability
+from course_lib._validate import check_int, shape_of
+from course_lib.models.simple import _check_images, _check_probability
 
 __all__ = [
     "LeNet5",
@@ -64,8 +64,8 @@ class LeNet5(nn.Module):
         self, num_classes: int = 10, in_channels: int = 1, image_size: int = 32, activation: str = "tanh"
     ) -> None:
         super().__init__()
-        _check_int(num_classes, "num_classes")
-        _check_int(in_channels, "in_channels")
+        check_int(num_classes, "num_classes", 1)
+        check_int(in_channels, "in_channels", 1)
         if image_size not in (28, 32):
             raise ValueError(f"image_size must be 32 or 28 (padded by 2), got {image_size!r}")
         acts = {"tanh": nn.Tanh, "relu": nn.ReLU}
@@ -137,7 +137,7 @@ class AlexNet(nn.Module):
 
     def __init__(self, num_classes: int = 1000, dropout: float = 0.5) -> None:
         super().__init__()
-        _check_int(num_classes, "num_classes")
+        check_int(num_classes, "num_classes", 1)
         _check_probability(dropout, "dropout")
         self.features = nn.Sequential(
             nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2),  # (N, 64, 55, 55)
@@ -207,7 +207,7 @@ class VGG(nn.Module):
         self, config: list[int | str], batch_norm: bool = False, num_classes: int = 1000, dropout: float = 0.5
     ) -> None:
         super().__init__()
-        _check_int(num_classes, "num_classes")
+        check_int(num_classes, "num_classes", 1)
         _check_probability(dropout, "dropout")
         layers: list[nn.Module] = []
         channels = 3
@@ -342,7 +342,7 @@ class InceptionModule(nn.Module):
             (ch5x5, "ch5x5"),
             (pool_proj, "pool_proj"),
         ]:
-            _check_int(value, name)
+            check_int(value, name, 1)
         if kernel5x5 not in (3, 5):
             raise ValueError(f"kernel5x5 must be 3 (torchvision) or 5 (the paper), got {kernel5x5!r}")
         self.in_channels = in_channels
@@ -425,7 +425,7 @@ class GoogLeNet(nn.Module):
         self, num_classes: int = 1000, aux_logits: bool = False, dropout: float = 0.2, kernel5x5: int = 3
     ) -> None:
         super().__init__()
-        _check_int(num_classes, "num_classes")
+        check_int(num_classes, "num_classes", 1)
         _check_probability(dropout, "dropout")
         self.aux_logits = aux_logits
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_lib._validate import shape_of
-from course_lib.models.simple import _check_int
+from course_lib._validate import check_int, shape_of
 
 __all__ = ["HighwayLayer", "HighwayNet"]
 
@@ -38,7 +37,7 @@ class HighwayLayer(nn.Module):
 
     def __init__(self, features: int, gate_bias: float = -2.0) -> None:
         super().__init__()
-        _check_int(features, "features")
+        check_int(features, "features", 1)
         self.features = features
         self.transform = nn.Linear(features, features)  # H
         self.gate = nn.Linear(features, features)  # T
@@ -78,10 +77,10 @@ class HighwayNet(nn.Module):
         self, in_features: int, num_layers: int, num_classes: int, width: int = 50, gate_bias: float = -2.0
     ) -> None:
         super().__init__()
-        _check_int(in_features, "in_features")
-        _check_int(num_layers, "num_layers", 0)
-        _check_int(num_classes, "num_classes")
-        _check_int(width, "width")
+        check_int(in_features, "in_features", 1)
+        check_int(num_layers, "num_layers", 0)
+        check_int(num_classes, "num_classes", 1)
+        check_int(width, "width", 1)
         self.in_features = in_features
         self.flatten = nn.Flatten()
         self.input = nn.Sequential(nn.Linear(in_features, width), nn.ReLU())

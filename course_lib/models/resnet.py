@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.models.simple import _check_images, _check_int
+from course_lib._validate import check_int
+from course_lib.models.simple import _check_images
 
 __all__ = [
     "conv3x3",
@@ -78,7 +79,7 @@ class PaddingShortcut(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
         super().__init__()
-        _check_int(stride, "stride")
+        check_int(stride, "stride", 1)
         if out_channels < in_channels:
             raise ValueError(
                 f"PaddingShortcut can only add channels: in_channels={in_channels} > out_channels={out_channels}"
@@ -113,9 +114,9 @@ class _ResidualBlock(nn.Module):
         residual: bool,
     ) -> NormLayer:
         """Check the arguments, store them, and return the normalisation constructor to use."""
-        _check_int(inplanes, "inplanes")
-        _check_int(planes, "planes")
-        _check_int(stride, "stride")
+        check_int(inplanes, "inplanes", 1)
+        check_int(planes, "planes", 1)
+        check_int(stride, "stride", 1)
         if residual and downsample is None and (stride != 1 or inplanes != planes * self.expansion):
             raise ValueError(
                 f"{type(self).__name__} with inplanes={inplanes}, planes={planes} (output {planes * self.expansion} "
@@ -405,10 +406,10 @@ class ResNet(nn.Module):
                 f"layers and widths must be non-empty and of the same length, got layers={layers}, widths={widths}"
             )
         for i, (n, w) in enumerate(zip(layers, widths)):
-            _check_int(n, f"layers[{i}]")
-            _check_int(w, f"widths[{i}]")
-        _check_int(num_classes, "num_classes")
-        _check_int(in_channels, "in_channels")
+            check_int(n, f"layers[{i}]", 1)
+            check_int(w, f"widths[{i}]", 1)
+        check_int(num_classes, "num_classes", 1)
+        check_int(in_channels, "in_channels", 1)
         if stem not in ("imagenet", "cifar"):
             raise ValueError(f"stem must be 'imagenet' or 'cifar', got {stem!r}")
         if shortcut not in ("projection", "padding"):
@@ -615,7 +616,7 @@ def cifar_resnet(
     Returns: a :class:`ResNet` mapping ``(N, in_channels, H, W)`` (32x32 for CIFAR) to
     ``(N, num_classes)``.
     """
-    _check_int(depth, "depth", 8)
+    check_int(depth, "depth", 8)
     fits_basic = (depth - 2) % 6 == 0
     fits_bottleneck = (depth - 2) % 9 == 0
     if bottleneck is None:
@@ -632,7 +633,7 @@ def cifar_resnet(
         block: BlockType = PreActBottleneck if preact else Bottleneck
     else:
         block = PreActBasicBlock if preact else BasicBlock
-    _check_int(width, "width")
+    check_int(width, "width", 1)
     return ResNet(
         block,
         [n, n, n],

@@ -19,7 +19,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from course_lib._validate import check_tensor, shape_of
+from course_lib._validate import check_int, check_tensor, shape_of
 
 __all__ = ["SimpleCNN", "MNIST1DConvNet", "MLP"]
 
@@ -33,13 +33,6 @@ def _check_images(x: object, in_channels: int, name: str = "x") -> torch.Tensor:
             f"got shape {shape_of(x)}"
         )
     return x
-
-
-def _check_int(value: object, name: str, minimum: int = 1) -> int:
-    """Check that ``value`` is an int >= ``minimum`` (bools rejected)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return value
 
 
 def _check_probability(value: object, name: str) -> float:
@@ -93,10 +86,10 @@ class SimpleCNN(nn.Module):
         image_size: int = 64,
     ) -> None:
         super().__init__()
-        _check_int(num_classes, "num_classes")
-        _check_int(in_channels, "in_channels")
+        check_int(num_classes, "num_classes", 1)
+        check_int(in_channels, "in_channels", 1)
         _check_probability(dropout, "dropout")
-        if _check_int(image_size, "image_size", 4) % 4 != 0:
+        if check_int(image_size, "image_size", 4) % 4 != 0:
             raise ValueError(f"image_size must be a multiple of 4 (two 2x2 poolings), got {image_size}")
         self.in_channels = in_channels
         self.image_size = image_size
@@ -172,7 +165,7 @@ class MNIST1DConvNet(nn.Module):
             (kernel_size, "kernel_size"),
             (stride, "stride"),
         ]:
-            _check_int(value, name)
+            check_int(value, name, 1)
         self.in_channels = in_channels
         self.length = length
 
@@ -224,10 +217,10 @@ class MLP(nn.Module):
 
     def __init__(self, in_features: int = 40, hidden: int = 100, depth: int = 3, num_classes: int = 10) -> None:
         super().__init__()
-        _check_int(in_features, "in_features")
-        _check_int(hidden, "hidden")
-        _check_int(depth, "depth", 0)
-        _check_int(num_classes, "num_classes")
+        check_int(in_features, "in_features", 1)
+        check_int(hidden, "hidden", 1)
+        check_int(depth, "depth", 0)
+        check_int(num_classes, "num_classes", 1)
         self.in_features = in_features
         layers: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten())]
         width = in_features

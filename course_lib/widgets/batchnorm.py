@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from course_lib._validate import check_int
 from course_lib.norm import batch_norm
 from course_lib.widgets._figure import FigureDemo
 
@@ -55,13 +56,6 @@ def _check_number(value: object, name: str, low: float, high: float, open_low: b
         bracket = "(" if open_low else "["
         raise ValueError(f"{name} must lie in {bracket}{low:g}, {high:g}], got {value!r}")
     return float(value)
-
-
-def _check_count(value: object, name: str, minimum: int) -> int:
-    """``value`` must be an int >= ``minimum`` (bools rejected)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def sample_skewed(
@@ -166,13 +160,13 @@ def batchnorm_demo_data(
     Returns:
         A :class:`BatchNormDemoData` (float64 tensors).
     """
-    batch_size = _check_count(batch_size, "batch_size", 2)
-    num_batches = _check_count(num_batches, "num_batches", 1)
+    batch_size = check_int(batch_size, "batch_size", 2)
+    num_batches = check_int(num_batches, "num_batches", 1)
     if mode not in ("train", "eval"):
         raise ValueError(f"mode must be 'train' or 'eval', got {mode!r}")
     probe = _check_number(probe, "probe", -10.0, 10.0)
     momentum = _check_number(momentum, "momentum", 0.0, 1.0, open_low=True)
-    generator = torch.Generator().manual_seed(_check_count(seed, "seed", 0))
+    generator = torch.Generator().manual_seed(check_int(seed, "seed", 0))
     inputs = sample_skewed((num_batches, batch_size), mean, scale, skew, generator)  # (B, N)
     probe_input = float(mean + probe * scale)
     with_probe = inputs.clone()  # (B, N): the probe in place of each batch's first value
@@ -293,7 +287,7 @@ class BatchNormDemo(FigureDemo):
     ) -> None:
         if batch_size not in BATCH_SIZES:
             raise ValueError(f"batch_size must be one of {BATCH_SIZES}, got {batch_size!r}")
-        self.num_batches = _check_count(num_batches, "num_batches", 1)
+        self.num_batches = check_int(num_batches, "num_batches", 1)
         self.batch_size = widgets.SelectionSlider(options=list(BATCH_SIZES), value=batch_size, description="batch size")
         self.mean = widgets.FloatSlider(value=mean, min=-5.0, max=5.0, step=0.5, description="mean")
         self.scale = widgets.FloatSlider(value=scale, min=0.1, max=5.0, step=0.1, description="scale")
